@@ -10,16 +10,15 @@ Imports nothing from Azure. Public face::
 """
 from mvad_engine.errors import MvadError
 from mvad_engine.frame import PreparedFrame
+from mvad_engine.prepare import prepare, prepare_variables
 
-__all__ = ["MvadError", "PreparedFrame"]
+__all__ = ["MvadError", "PreparedFrame", "prepare", "prepare_variables", "MvadModel", "EpochReport"]
 
-try:  # filled in as the modules land; keep the package importable meanwhile
-    from mvad_engine.prepare import prepare, prepare_variables  # noqa: F401
-    __all__ += ["prepare", "prepare_variables"]
-except ImportError:  # pragma: no cover
-    pass
-try:
-    from mvad_engine.estimator import EpochReport, MvadModel  # noqa: F401
-    __all__ += ["MvadModel", "EpochReport"]
-except ImportError:  # pragma: no cover
-    pass
+
+def __getattr__(name):
+    # torch loads only when the model is used, so data preparation and CLI errors start fast
+    if name in ("MvadModel", "EpochReport"):
+        from mvad_engine import estimator
+
+        return getattr(estimator, name)
+    raise AttributeError(f"module 'mvad_engine' has no attribute {name!r}")
