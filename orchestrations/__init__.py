@@ -1,0 +1,1 @@
+"""Durable Functions blueprints: the training and batch-detection orchestrations and their activities."""

@@ -1,0 +1,75 @@
+"""Training: prepare the data -> train in chunks of epochs (each resumes from the last checkpoint) -> finalise.
+
+A data error from any step (`{"error": ...}` returned by the activity) fails the model with that error; a step that
+still raises after the retries fails it with `InternalServerError`; a step that finds the model deleted
+(`{"cancelled": true}`) ends the orchestration quietly. Orchestrator input: `{"modelId": id}`;
+the instance id is the model id.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import azure.durable_functions as df
+
+from orchestrations.compute import get_backend
+from orchestrations.retry import RETRY, call_with_retry, chunk_ends, data_errors_as_result
+
+bp = df.Blueprint()
+
+
+@bp.orchestration_trigger(context_name="context")
+def train_model_orchestrator(context: df.DurableOrchestrationContext):
+    model_id = context.get_input()["modelId"]
+    plan = yield from call_with_retry(context, "prepare_training", {"modelId": model_id}, RETRY)
+    if "error" in plan or plan.get("cancelled"):
+        return (yield from _end(context, model_id, plan))
+    if plan.get("status") in ("READY", "FAILED"):  # a rerun after the model was finished
+        return {"modelId": model_id, "status": plan["status"]}
+
+    for until_epoch in chunk_ends(plan["epochs"], plan["epochsPerChunk"]):
+        progress = yield from call_with_retry(
+            context, "train_chunk", {"modelId": model_id, "untilEpoch": until_epoch}, RETRY)
+        if "error" in progress or progress.get("cancelled"):
+            return (yield from _end(context, model_id, progress))
+        context.set_custom_status({"epochsDone": progress["epochsDone"], "epochs": plan["epochs"]})
+
+    done = yield from call_with_retry(context, "finalize_training", {"modelId": model_id}, RETRY)
+    if "error" in done or done.get("cancelled"):
+        return (yield from _end(context, model_id, done))
+    return {"modelId": model_id, "status": "READY"}
+
+
+def _end(context: df.DurableOrchestrationContext, model_id: str, outcome: dict):
+    """A deleted model just stops; an error fails the model with it."""
+    if outcome.get("cancelled"):
+        return {"modelId": model_id, "status": "DELETED"}
+    yield context.call_activity_with_retry("fail_model", RETRY, {"modelId": model_id, **outcome["error"]})
+    return {"modelId": model_id, "status": "FAILED", "error": outcome["error"]}
+
+
+def _run(job_name: str, payload: dict[str, Any]) -> dict[str, Any]:
+    from service.settings import get_settings
+
+    return data_errors_as_result(lambda: get_backend(get_settings()).run(job_name, payload))
+
+
+@bp.activity_trigger(input_name="payload")
+def prepare_training(payload: dict) -> dict:
+    return _run("prepare_training", {"model_id": payload["modelId"]})
+
+
+@bp.activity_trigger(input_name="payload")
+def train_chunk(payload: dict) -> dict:
+    return _run("train_chunk", {"model_id": payload["modelId"], "until_epoch": payload["untilEpoch"]})
+
+
+@bp.activity_trigger(input_name="payload")
+def finalize_training(payload: dict) -> dict:
+    return _run("finalize_training", {"model_id": payload["modelId"]})
+
+
+@bp.activity_trigger(input_name="payload")
+def fail_model(payload: dict) -> dict:
+    from service import jobs
+
+    return data_errors_as_result(lambda: jobs.fail_model(payload["modelId"], payload["code"], payload["message"]))
