@@ -1,15 +1,18 @@
 """The HTTP functions of /anomalydetector/v1.1/multivariate: parse -> call the service -> render.
 
-Four route templates, one function each (the host's route prefix ``anomalydetector/v1.1`` is set in host.json):
+Six route templates, one function each (the host's route prefix ``anomalydetector/v1.1`` is set in host.json):
 ``multivariate/models`` (GET list, POST train), ``multivariate/models/{modelRef}`` (GET, DELETE, and POST with
 ``{modelId}:detect-batch`` / ``{modelId}:detect-last``: a ``:`` action sits inside the last path segment, so the
-function splits it), ``multivariate/models/{modelId}/export`` and ``multivariate/detect-batch/{resultId}``.
+function splits it), ``multivariate/models/{modelId}/export`` and ``multivariate/detect-batch/{resultId}``; beside
+them, for Logic Apps, ``multivariate/detect-batch/{resultId}/status`` (the asynchronous polling pattern) and
+``openapi.json`` (the API's OpenAPI 2.0 description, ``openapi/openapi.json``).
 Blocking work (storage, the engine) runs in a worker thread so the event loop stays free.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import azure.durable_functions as df
@@ -20,7 +23,7 @@ from api.errors import INTERNAL_ERROR_MESSAGE, error_response
 from api.http import MAX_DETECT_LAST_BODY_BYTES, base_url, json_response, query_int, read_json
 from mvad_engine.errors import MvadError
 from service import inference, models, results
-from service.records import CREATED, RUNNING
+from service.records import CREATED, FAILED, READY, RUNNING
 from service.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -29,6 +32,9 @@ bp = df.Blueprint()
 ANONYMOUS = func.AuthLevel.ANONYMOUS
 TRAIN_ORCHESTRATOR = "train_model_orchestrator"
 DETECT_ORCHESTRATOR = "detect_batch_orchestrator"
+OPENAPI_FILE = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
+# Seconds a poller (Logic Apps, Power Automate) waits before asking again whether a batch detection has finished.
+POLL_AFTER_SECONDS = 10
 
 
 async def _answer(req: func.HttpRequest, work) -> func.HttpResponse:
@@ -122,8 +128,15 @@ async def _detect_batch(req: func.HttpRequest, client, model_id: str) -> func.Ht
         await asyncio.to_thread(results.delete_result, record.result_id, settings)
         raise
     location = f"{base_url(req)}/multivariate/detect-batch/{record.result_id}"
-    headers = {"Operation-Id": record.result_id, "Operation-Location": location}
+    # Operation-* for the SDK; Location + Retry-After for the asynchronous pattern of Logic Apps (the SDK ignores them)
+    headers = {"Operation-Id": record.result_id, "Operation-Location": location,
+               **_poll_headers(req, record.result_id)}
     return json_response(record.to_api([]), 202, headers)
+
+
+def _poll_headers(req: func.HttpRequest, result_id: str) -> dict:
+    return {"Location": f"{base_url(req)}/multivariate/detect-batch/{result_id}/status",
+            "Retry-After": str(POLL_AFTER_SECONDS)}
 
 
 async def _detect_last(req: func.HttpRequest, model_id: str) -> func.HttpResponse:
@@ -152,5 +165,32 @@ async def batch_result(req: func.HttpRequest) -> func.HttpResponse:
 
     async def work():
         return json_response(await asyncio.to_thread(results.get_result, result_id, get_settings()))
+
+    return await _answer(req, work)
+
+
+# ---- multivariate/detect-batch/{resultId}/status: the asynchronous polling pattern --------------------------------
+@bp.route(route="multivariate/detect-batch/{resultId}/status", methods=["GET"], auth_level=ANONYMOUS)
+async def batch_status(req: func.HttpRequest) -> func.HttpResponse:
+    """202 with Location + Retry-After while the detection is CREATED/RUNNING; 200 with the result once it is over."""
+    result_id = req.route_params.get("resultId", "")
+
+    async def work():
+        answer = await asyncio.to_thread(results.get_result, result_id, get_settings())
+        if answer["summary"]["status"] in (READY, FAILED):
+            return json_response(answer)
+        return json_response(answer, 202, _poll_headers(req, answer["resultId"]))
+
+    return await _answer(req, work)
+
+
+# ---- openapi.json --------------------------------------------------------------------------------------------------
+@bp.route(route="openapi.json", methods=["GET"], auth_level=ANONYMOUS)
+async def openapi_document(req: func.HttpRequest) -> func.HttpResponse:
+    """The API's OpenAPI 2.0 description, as kept in the repository; like every route, it requires a key."""
+
+    async def work():
+        document = await asyncio.to_thread(OPENAPI_FILE.read_bytes)
+        return func.HttpResponse(document, status_code=200, mimetype="application/json")
 
     return await _answer(req, work)

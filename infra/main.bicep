@@ -78,8 +78,21 @@ param apiKey string = newGuid()
 @description('Secondary API key, for rotation.')
 param apiKeySecondary string = newGuid()
 
-@description('Deploy the Logic Apps connector and workflow (not available yet: the module is a seam).')
+@description('Deploy the Logic Apps custom connector (from openapi/openapi.json) and, with alertWebhookUrl, the sample alert workflow.')
 param deployConnector bool = false
+
+@secure()
+@description('Webhook the sample workflow posts severe anomalies to (e.g. a Teams or Slack incoming webhook). Empty: no workflow.')
+param alertWebhookUrl string = ''
+
+@description('Severity (0 to 1, as text) above which the sample workflow posts an anomaly.')
+param severityThreshold string = '0.5'
+
+@description('READY model the sample workflow detects with. Empty: the workflow is deployed disabled.')
+param alertModelId string = ''
+
+@description('Blob URL (in this deployment\'s storage account) of the data the sample workflow scores every hour. Empty: the workflow is deployed disabled.')
+param alertDataSource string = ''
 
 var tags = {
   'azd-env-name': environmentName
@@ -99,6 +112,8 @@ var names = {
   functionPlan: 'plan-${resourceToken}'
   functionApp: 'func-${resourceToken}'
   storageEvents: 'evgt-${resourceToken}'
+  connector: 'mvad-${resourceToken}'
+  alertWorkflow: 'logic-alert-${resourceToken}'
 }
 // The Flex Consumption deployment package goes to its own container of the same account.
 var deploymentContainerName = 'app-package-${resourceToken}'
@@ -272,16 +287,33 @@ module storageEvents 'modules/storage-events.bicep' = {
   }
 }
 
-// Seam for the Logic Apps connector and workflow: calls the API with the key held in Key Vault.
+// Logic Apps: the custom connector made from the API's OpenAPI description, and a sample alert workflow that calls
+// the API with the key it reads from Key Vault.
 module connector 'modules/connector.bicep' = if (deployConnector) {
   name: 'connector'
   scope: rg
   params: {
+    name: names.connector
+    location: location
+    tags: tags
+    apiHost: functionApp.outputs.defaultHostName
+  }
+}
+
+module alertWorkflow 'modules/logicapp-workflow.bicep' = if (deployConnector && !empty(alertWebhookUrl)) {
+  name: 'alert-workflow'
+  scope: rg
+  params: {
+    name: names.alertWorkflow
     location: location
     tags: tags
     apiEndpoint: functionApp.outputs.apiEndpoint
     keyVaultName: keyVault.outputs.name
     apiKeySecretName: apiKeySecretName
+    alertWebhookUrl: alertWebhookUrl
+    severityThreshold: severityThreshold
+    modelId: alertModelId
+    dataSource: alertDataSource
   }
 }
 
@@ -299,3 +331,4 @@ output MVAD_WORKER_JOB_NAME string = workerJob.outputs.name
 output MVAD_FUNCTION_APP_NAME string = functionApp.outputs.name
 output MVAD_STORAGE_EVENTS_TOPIC_NAME string = storageEvents.outputs.name
 output MVAD_INBOX_FUNCTION_NAME string = inboxFunctionName
+output MVAD_CONNECTOR_NAME string = deployConnector ? connector.outputs.name : ''
