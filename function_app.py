@@ -3,9 +3,10 @@ import azure.durable_functions as df
 import azure.functions as func
 
 import api
-from orchestrations import detection, training
+from orchestrations import detection, inbox, training
 
 app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(api.bp)
 app.register_functions(training.bp)
 app.register_functions(detection.bp)
+app.register_functions(inbox.bp)

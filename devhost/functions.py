@@ -41,11 +41,21 @@ class HttpRoute:
 
 
 @dataclass
+class BlobTrigger:
+    name: str
+    path: str  # "container/{name}"
+    function: Callable[..., Any]
+    blob_param: str
+    client_param: str | None
+
+
+@dataclass
 class AppFunctions:
     routes: list[HttpRoute]
     orchestrators: dict[str, Callable[[str], str]]
     activities: dict[str, tuple[Callable[..., Any], str]]  # name -> (function, input parameter name)
     route_prefix: str
+    blob_triggers: list[BlobTrigger] = field(default_factory=list)  # called by the inbox poller (devhost/inbox.py)
 
     def find_route(self, method: str, path: str) -> tuple[HttpRoute | None, dict[str, str], bool]:
         """(route, route params, path known) for a path below the route prefix."""
@@ -80,7 +90,7 @@ def route_prefix(host_json: Path = ROOT / "host.json") -> str:
 
 
 def index_app(app: Any, prefix: str | None = None) -> AppFunctions:
-    routes, orchestrators, activities = [], {}, {}
+    routes, orchestrators, activities, blob_triggers = [], {}, {}, []
     for function in app.get_functions():
         trigger = function.get_trigger()
         name = function.get_function_name()
@@ -94,5 +104,9 @@ def index_app(app: Any, prefix: str | None = None) -> AppFunctions:
             orchestrators[getattr(trigger, "orchestration", None) or name] = user_function
         elif trigger.type == "activityTrigger":
             activities[getattr(trigger, "activity", None) or name] = (user_function, trigger.name)
+        elif trigger.type == "blobTrigger":
+            client = next((b.name for b in function.get_bindings() if b.type == "durableClient"), None)
+            blob_triggers.append(BlobTrigger(name, trigger.path, user_function, trigger.name, client))
     routes.sort(key=lambda route: route.specificity, reverse=True)
-    return AppFunctions(routes, orchestrators, activities, route_prefix() if prefix is None else prefix)
+    return AppFunctions(routes, orchestrators, activities, route_prefix() if prefix is None else prefix,
+                        blob_triggers)

@@ -14,6 +14,7 @@ import signal
 import sys
 from pathlib import Path
 
+from devhost.inbox import BlobTriggerPoller
 from devhost.stack import DEFAULT_PORT, ROOT, start_azurite, stop
 
 
@@ -51,8 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     azurite = start_azurite(args.azurite_dir)
     try:
         host, runtime, settings = build_host(args.port)
+        blob_triggers = BlobTriggerPoller(host, settings)  # the inbox container, polled (Event Grid in Azure)
         try:
             resumed = runtime.resume_unfinished()
+            blob_triggers.start()
             prefix = host.functions.route_prefix
             print(f"Open MVAD local host: {host.base_url}/{prefix}/multivariate/models"
                   f"  (key: MVAD_API_KEY{'' if settings.api_key != 'local-dev-key' else ' = local-dev-key'};"
@@ -61,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             pass
         finally:
+            blob_triggers.stop()
             host.close()
     except KeyboardInterrupt:
         pass

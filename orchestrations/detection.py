@@ -1,21 +1,30 @@
 """Batch detection: one detect activity (through the compute backend) -> READY, or FAILED with the error.
 
-Orchestrator input: `{"resultId": id}`; the instance id is the result id.
+Orchestrator input: `{"resultId": id}`; the instance id is the result id. A detection started by a file in the inbox
+also names its `outbox` (`{"resultId": id, "outbox": "{modelId}/{name}"}`): its last step writes the answer there.
 """
 from __future__ import annotations
 
 import azure.durable_functions as df
 
-from orchestrations.compute import get_backend
-from orchestrations.retry import RETRY, call_with_retry, data_errors_as_result
+from orchestrations.compute import advance_job, run_job
+from orchestrations.retry import RETRY, data_errors_as_result
 
 bp = df.Blueprint()
 
 
 @bp.orchestration_trigger(context_name="context")
 def detect_batch_orchestrator(context: df.DurableOrchestrationContext):
-    result_id = context.get_input()["resultId"]
-    outcome = yield from call_with_retry(context, "run_batch_detection", {"resultId": result_id}, RETRY)
+    request = context.get_input()
+    summary = yield from _detect(context, request["resultId"])
+    if request.get("outbox"):  # the write_outbox activity is registered by orchestrations/inbox.py
+        yield context.call_activity_with_retry("write_outbox", RETRY,
+                                               {"resultId": request["resultId"], "outbox": request["outbox"]})
+    return summary
+
+
+def _detect(context: df.DurableOrchestrationContext, result_id: str):
+    outcome = yield from run_job(context, "run_batch_detection", {"resultId": result_id}, RETRY)
     if outcome.get("cancelled"):
         return {"resultId": result_id, "status": "DELETED"}
     if "error" in outcome:
@@ -29,7 +38,8 @@ def run_batch_detection(payload: dict) -> dict:
     from service.settings import get_settings
 
     return data_errors_as_result(
-        lambda: get_backend(get_settings()).run("run_batch_detection", {"result_id": payload["resultId"]}))
+        lambda: advance_job(get_settings(), "run_batch_detection", {"result_id": payload["resultId"]},
+                            payload.get("execution")))
 
 
 @bp.activity_trigger(input_name="payload")

@@ -11,8 +11,8 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from orchestrations.compute import get_backend
-from orchestrations.retry import RETRY, call_with_retry, chunk_ends, data_errors_as_result
+from orchestrations.compute import advance_job, run_job
+from orchestrations.retry import RETRY, chunk_ends, data_errors_as_result
 
 bp = df.Blueprint()
 
@@ -20,20 +20,20 @@ bp = df.Blueprint()
 @bp.orchestration_trigger(context_name="context")
 def train_model_orchestrator(context: df.DurableOrchestrationContext):
     model_id = context.get_input()["modelId"]
-    plan = yield from call_with_retry(context, "prepare_training", {"modelId": model_id}, RETRY)
+    plan = yield from run_job(context, "prepare_training", {"modelId": model_id}, RETRY)
     if "error" in plan or plan.get("cancelled"):
         return (yield from _end(context, model_id, plan))
     if plan.get("status") in ("READY", "FAILED"):  # a rerun after the model was finished
         return {"modelId": model_id, "status": plan["status"]}
 
     for until_epoch in chunk_ends(plan["epochs"], plan["epochsPerChunk"]):
-        progress = yield from call_with_retry(
+        progress = yield from run_job(
             context, "train_chunk", {"modelId": model_id, "untilEpoch": until_epoch}, RETRY)
         if "error" in progress or progress.get("cancelled"):
             return (yield from _end(context, model_id, progress))
         context.set_custom_status({"epochsDone": progress["epochsDone"], "epochs": plan["epochs"]})
 
-    done = yield from call_with_retry(context, "finalize_training", {"modelId": model_id}, RETRY)
+    done = yield from run_job(context, "finalize_training", {"modelId": model_id}, RETRY)
     if "error" in done or done.get("cancelled"):
         return (yield from _end(context, model_id, done))
     return {"modelId": model_id, "status": "READY"}
@@ -47,25 +47,27 @@ def _end(context: df.DurableOrchestrationContext, model_id: str, outcome: dict):
     return {"modelId": model_id, "status": "FAILED", "error": outcome["error"]}
 
 
-def _run(job_name: str, payload: dict[str, Any]) -> dict[str, Any]:
+def _run(job_name: str, job_payload: dict[str, Any], payload: dict) -> dict[str, Any]:
+    """Start the job (the local backend runs it here), or check on the execution named in `payload`."""
     from service.settings import get_settings
 
-    return data_errors_as_result(lambda: get_backend(get_settings()).run(job_name, payload))
+    return data_errors_as_result(
+        lambda: advance_job(get_settings(), job_name, job_payload, payload.get("execution")))
 
 
 @bp.activity_trigger(input_name="payload")
 def prepare_training(payload: dict) -> dict:
-    return _run("prepare_training", {"model_id": payload["modelId"]})
+    return _run("prepare_training", {"model_id": payload["modelId"]}, payload)
 
 
 @bp.activity_trigger(input_name="payload")
 def train_chunk(payload: dict) -> dict:
-    return _run("train_chunk", {"model_id": payload["modelId"], "until_epoch": payload["untilEpoch"]})
+    return _run("train_chunk", {"model_id": payload["modelId"], "until_epoch": payload["untilEpoch"]}, payload)
 
 
 @bp.activity_trigger(input_name="payload")
 def finalize_training(payload: dict) -> dict:
-    return _run("finalize_training", {"model_id": payload["modelId"]})
+    return _run("finalize_training", {"model_id": payload["modelId"]}, payload)
 
 
 @bp.activity_trigger(input_name="payload")

@@ -32,6 +32,11 @@ class Settings:
     container_prefix: str = ""
     model_cache_size: int = 8
     max_source_bytes: int = 2 * 1024**3  # the original service's 2 GB data limit
+    # The Container Apps compute backend (MVAD_COMPUTE_BACKEND=containerapps): the job that runs the worker image.
+    subscription_id: str = ""
+    container_apps_resource_group: str = ""
+    container_apps_job_name: str = ""
+    container_apps_poll_seconds: int = 60  # longest wait between two status checks of a job execution
     api_keys: tuple[str, ...] = field(init=False, repr=False)
 
     def __post_init__(self):
@@ -66,6 +71,10 @@ class Settings:
             container_prefix=env.get("MVAD_CONTAINER_PREFIX", ""),
             model_cache_size=int(env.get("MVAD_MODEL_CACHE_SIZE", "8")),
             max_source_bytes=int(env.get("MVAD_MAX_SOURCE_BYTES", str(2 * 1024**3))),
+            subscription_id=env.get("MVAD_SUBSCRIPTION_ID", ""),
+            container_apps_resource_group=env.get("MVAD_CONTAINER_APPS_RESOURCE_GROUP", ""),
+            container_apps_job_name=env.get("MVAD_CONTAINER_APPS_JOB_NAME", ""),
+            container_apps_poll_seconds=int(env.get("MVAD_CONTAINER_APPS_POLL_SECONDS", "60")),
         )
 
 

@@ -16,8 +16,8 @@ def test_local_is_the_default():
 
 
 def test_unknown_backend_is_refused_clearly():
-    with pytest.raises(ValueError, match="MVAD_COMPUTE_BACKEND='containerapps'"):
-        get_backend(SimpleNamespace(compute_backend="containerapps"))
+    with pytest.raises(ValueError, match="MVAD_COMPUTE_BACKEND='kubernetes'"):
+        get_backend(SimpleNamespace(compute_backend="kubernetes"))
 
 
 def test_local_backend_refuses_unknown_jobs():

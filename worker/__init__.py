@@ -1,0 +1,1 @@
+"""The GPU worker: runs one compute job (training step or batch detection) by name, in its own process."""

@@ -1,0 +1,21 @@
+"""Where a worker leaves the outcome of its job: the blob ``jobs/{jobId}.json`` of the ``models`` container.
+
+The document is ``{"jobName": ..., "result": {...}}`` when the job ran (a data error is a result too:
+``{"error": {"code", "message"}}``), or ``{"jobName": ..., "failure": "..."}`` when it failed transiently.
+The Container Apps backend of the Function App reads the same blob (`orchestrations/containerapps.py`).
+"""
+from __future__ import annotations
+
+import json
+
+from service.storage import MODELS, Storage
+
+OUTCOME_FOLDER = "jobs"
+
+
+def outcome_blob(job_id: str) -> str:
+    return f"{OUTCOME_FOLDER}/{job_id}.json"
+
+
+def write_outcome(storage: Storage, job_id: str, document: dict) -> None:
+    storage.put_blob(MODELS, outcome_blob(job_id), json.dumps(document).encode())
