@@ -50,7 +50,7 @@ param workerRetryLimit int = 1
 
 @minValue(1)
 @description('Most models one deployment keeps (the maxCount the list-models API reports).')
-param maxModels int = 300
+param maxModels int = 1000
 
 @allowed([
   512
