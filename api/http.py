@@ -11,6 +11,7 @@ from mvad_engine.errors import MvadError
 API_ROOT = "/anomalydetector/v1.1"
 MAX_BODY_BYTES = 1 * 1024 * 1024
 MAX_DETECT_LAST_BODY_BYTES = 10 * 1024 * 1024
+INT32_MAX = 2**31 - 1  # $skip and $top are int32 in the REST description
 
 
 def read_json(req: func.HttpRequest, limit: int = MAX_BODY_BYTES):
@@ -23,7 +24,7 @@ def read_json(req: func.HttpRequest, limit: int = MAX_BODY_BYTES):
         raise MvadError("RequestEntityTooLarge", f"The request body exceeds the limit of {limit} bytes.")
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nesting deeper than the parser
         raise MvadError("InvalidJsonFormat", "Invalid JSON format.") from exc
 
 
@@ -51,6 +52,6 @@ def query_int(req: func.HttpRequest, name: str, default: int | None, low: int) -
         value = int(raw)
     except ValueError:
         value = low - 1
-    if value < low:
+    if not low <= value <= INT32_MAX:
         raise MvadError("InvalidRequestParameterError", "Invalid values for $skip or $top.")
     return value

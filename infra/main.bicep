@@ -267,6 +267,7 @@ module functionApp 'modules/function-app.bicep' = {
     apiKeySecondarySecretUri: keyVault.outputs.apiKeySecondarySecretUri
     workerJobName: workerJob.outputs.name
     maxModels: maxModels
+    resultRetentionDays: resultRetentionDays
     instanceMemoryMB: functionInstanceMemoryMB
     maximumInstanceCount: functionMaximumInstanceCount
   }

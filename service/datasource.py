@@ -8,6 +8,7 @@ is never part of what we show, store in model info, or log (``BlobLocation.displ
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 import string
 from dataclasses import dataclass
@@ -25,6 +26,25 @@ MAX_URL_LENGTH = 2048
 _CONTAINER = re.compile(r"^(\$root|[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9])$")
 _PRINTABLE = set(string.printable) - set(string.whitespace)
 _ZIP_MAGIC = b"PK\x03\x04"
+# Containers of the Functions platform on the app's own account (host keys, locks, deployment package, Durable task
+# hub): never a dataSource, since the app's identity could read them and an error message could quote them.
+_PLATFORM_CONTAINER = re.compile(r"^(azure-webjobs-|app-package-|scm-)|-(leases|applease|largemessages)$")
+_SIGNATURE = re.compile(r"(?i)(sig=)[^&\s\"']+")
+
+
+class _RedactSignature(logging.Filter):
+    """urllib3 logs every request URL, query included, at DEBUG: keep a SAS signature out of those records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = _SIGNATURE.sub(r"\1REDACTED", record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_SIGNATURE.sub(r"\1REDACTED", a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+for _name in ("urllib3.connectionpool", "urllib3.util.retry"):
+    logging.getLogger(_name).addFilter(_RedactSignature())
 
 
 @dataclass(frozen=True)
@@ -118,7 +138,7 @@ def parse_data_source(url, settings: Settings, own_endpoint: str, internal_conta
     container, raw_path = segments[0], "/".join(segments[1:])
     if not _CONTAINER.match(container):
         raise _invalid(f"'{container}' is not a valid blob container name.")
-    if match.own and container in internal_containers:
+    if match.own and (container in internal_containers or _PLATFORM_CONTAINER.search(container)):
         raise _invalid(f"Container '{container}' holds the service's own data and cannot be a dataSource.")
     if re.search(r"%(25|2f|5c|00)", raw_path, re.IGNORECASE):
         raise _invalid("dataSource must not hold encoded '/', '\\', '%' or NUL characters.")
@@ -133,13 +153,14 @@ def _container_client(location: BlobLocation, settings: Settings, own_service) -
     if location.own_account:
         return own_service.get_container_client(location.container)
     url = f"{location.endpoint}/{location.container}"
+    # a redirect would let the allowed host send the read (and our token) anywhere: never follow one
     if location.sas:
-        return ContainerClient.from_container_url(f"{url}?{location.sas}")
+        return ContainerClient.from_container_url(f"{url}?{location.sas}", permit_redirects=False)
     if settings.uses_identity:
         from azure.identity import DefaultAzureCredential
 
-        return ContainerClient.from_container_url(url, credential=DefaultAzureCredential())
-    return ContainerClient.from_container_url(url)  # public container
+        return ContainerClient.from_container_url(url, credential=DefaultAzureCredential(), permit_redirects=False)
+    return ContainerClient.from_container_url(url, permit_redirects=False)  # public container
 
 
 def _download(container: ContainerClient, name: str, target: Path, budget: list[int], location: BlobLocation) -> Path:
@@ -193,9 +214,9 @@ def download_data_source(location: BlobLocation, schema: str, settings: Settings
         raise MvadError("StorageReadError", f"Reading {location.display_url} was refused; check the SAS token "
                                             "or the service's access to that storage account.") from exc
     except HttpResponseError as exc:
-        # any other refusal of the request (409 public access not permitted, 400 bad SAS ...) is the data's problem;
-        # timeouts, throttling and 5xx are transient and raise as they are
-        if exc.status_code and 400 <= exc.status_code < 500 and exc.status_code not in (408, 429):
+        # any other refusal of the request (409 public access not permitted, 400 bad SAS, a redirect ...) is the
+        # data's problem; timeouts, throttling and 5xx are transient and raise as they are
+        if exc.status_code and 300 <= exc.status_code < 500 and exc.status_code not in (408, 429):
             raise MvadError("StorageReadError", f"Reading {location.display_url} was refused; check the SAS token "
                                                 "or the service's access to that storage account.") from exc
         raise _transient(location, exc) from None

@@ -37,6 +37,7 @@ class Settings:
     container_apps_resource_group: str = ""
     container_apps_job_name: str = ""
     container_apps_poll_seconds: int = 60  # longest wait between two status checks of a job execution
+    result_retention_days: int = 7  # batch results (record and file) older than this are deleted every night
     api_keys: tuple[str, ...] = field(init=False, repr=False)
 
     def __post_init__(self):
@@ -75,6 +76,7 @@ class Settings:
             container_apps_resource_group=env.get("MVAD_CONTAINER_APPS_RESOURCE_GROUP", ""),
             container_apps_job_name=env.get("MVAD_CONTAINER_APPS_JOB_NAME", ""),
             container_apps_poll_seconds=int(env.get("MVAD_CONTAINER_APPS_POLL_SECONDS", "60")),
+            result_retention_days=int(env.get("MVAD_RESULT_RETENTION_DAYS", "7")),
         )
 
 

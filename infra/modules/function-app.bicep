@@ -16,6 +16,9 @@ param apiKeySecondarySecretUri string
 param workerJobName string
 param maxModels int
 
+@description('Days a batch result is kept (the daily purge; the blob lifecycle rule uses the same number).')
+param resultRetentionDays int
+
 @allowed([
   512
   2048
@@ -153,6 +156,10 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'MVAD_MAX_MODELS'
           value: string(maxModels)
+        }
+        {
+          name: 'MVAD_RESULT_RETENTION_DAYS'
+          value: string(resultRetentionDays)
         }
       ]
     }

@@ -32,6 +32,8 @@ def test_the_app_registers_the_api_and_the_orchestrations():
     assert {"train_model_orchestrator", "detect_batch_orchestrator"} <= set(functions)
     client_bindings = {name for name, fn in functions.items() if any(b.type == "durableClient" for b in fn.get_bindings())}
     assert client_bindings == {"models_collection", "model_item", "inbox_blob_trigger"}
+    timers = {name: b.schedule for name, fn in functions.items() for b in fn.get_bindings() if b.type == "timerTrigger"}
+    assert timers == {"purge_expired_results": "0 0 3 * * *"}
 
 
 def test_host_json_sets_the_api_route_prefix():

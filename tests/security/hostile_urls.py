@@ -1,0 +1,92 @@
+"""Data-source URLs that must never be fetched: each is refused as InvalidBlobURL before any connection is opened.
+
+``{own}`` is the service's own blob endpoint (``http://127.0.0.1:10000/devstoreaccount1`` on Azurite), ``{c}`` a
+user container on it: the hostile variants sit as close to an allowed URL as possible.
+"""
+AZ = "acct.blob.core.windows.net"
+HOSTILE_URLS = [
+    # cloud metadata and link-local addresses
+    "http://169.254.169.254/metadata/instance?api-version=2021-02-01",
+    "https://169.254.169.254/c/x.csv",
+    "http://169.254.170.2/v2/credentials",
+    "http://metadata.google.internal/computeMetadata/v1/",
+    "http://[fd00:ec2::254]/latest/meta-data/",
+    "http://168.63.129.16/machine?comp=goalstate",
+    # loopback other than the configured emulator, and IP literals in every notation
+    "http://127.0.0.1/c/x.csv",
+    "http://127.0.0.1:10001/devstoreaccount1/{c}/x.csv",
+    "http://127.0.0.1:10002/devstoreaccount1/{c}/x.csv",
+    "http://127.0.0.1:7071/anomalydetector/v1.1/multivariate/models",
+    "http://127.0.0.2:10000/devstoreaccount1/{c}/x.csv",
+    "http://localhost:10000/devstoreaccount1/{c}/x.csv",
+    "http://127.1:10000/devstoreaccount1/{c}/x.csv",
+    "http://0.0.0.0:10000/devstoreaccount1/{c}/x.csv",
+    "http://2130706433:10000/devstoreaccount1/{c}/x.csv",
+    "http://0x7f000001:10000/devstoreaccount1/{c}/x.csv",
+    "http://0x7f.0x0.0x0.0x1:10000/devstoreaccount1/{c}/x.csv",
+    "http://017700000001:10000/devstoreaccount1/{c}/x.csv",
+    "http://0177.0.0.01:10000/devstoreaccount1/{c}/x.csv",
+    "http://[::1]:10000/devstoreaccount1/{c}/x.csv",
+    "http://[::ffff:127.0.0.1]:10000/devstoreaccount1/{c}/x.csv",
+    "http://[::ffff:7f00:1]:10000/devstoreaccount1/{c}/x.csv",
+    "http://[0:0:0:0:0:ffff:169.254.169.254]/c/x.csv",
+    "https://[::ffff:a9fe:a9fe]/c/x.csv",
+    "http://10.0.0.1/c/x.csv",
+    "http://192.168.1.1/c/x.csv",
+    "https://3232235777/c/x.csv",
+    # other storage accounts, look-alike hosts, userinfo, encodings
+    f"https://{AZ}/c/x.csv",
+    f"https://{AZ}@evil.com/c/x.csv",
+    "https://evil.com#@127.0.0.1:10000/devstoreaccount1/{c}/x.csv",
+    "http://devstoreaccount1@127.0.0.1:10000/devstoreaccount1/{c}/x.csv",
+    "http://user:pass@127.0.0.1:10000/devstoreaccount1/{c}/x.csv",
+    "http://127.0.0.1:10000@169.254.169.254/devstoreaccount1/{c}/x.csv",
+    "http://127.0.0.1%3A10000/devstoreaccount1/{c}/x.csv",
+    "http://127.0.0.1:10000/devstoreaccount1/{c}/%2e%2e/%2e%2e/x.csv",
+    "http://127.0.0.1:10000/devstoreaccount1/{c}/../models/x.csv",
+    "http://127.0.0.1:10000/devstoreaccount1/{c}/a%2f..%2fb.csv",
+    "http://127.0.0.1:10000/devstoreaccount1/{c}/%00.csv",
+    "http://127.0.0.1:10000/devstoreaccount1/{c}/x.csv#fragment",
+    "http://127.0.0.1:10000\\@169.254.169.254/devstoreaccount1/{c}/x.csv",
+    "http://127.0.0.1:10000/devstoreaccount1\\{c}\\x.csv",
+    "http://127.0.0.1.:10000/devstoreaccount1/{c}/x.csv",
+    "http://127.0.0.1:10000/otheraccount/{c}/x.csv",
+    "http://127.0.0.1:10000/devstoreaccount1/",
+    "http://127.0.0.1:10000/devstoreaccount1/UPPER/x.csv",
+    "http://127.0.0.1:10000/devstoreaccount1/{models}/m/model.zip",
+    "http://127.0.0.1:10000/devstoreaccount1/{results}/r.json",
+    # the Functions platform's own containers on the app's account: host keys, locks, package, Durable task hub
+    "http://127.0.0.1:10000/devstoreaccount1/azure-webjobs-secrets/app/host.json",
+    "http://127.0.0.1:10000/devstoreaccount1/azure-webjobs-hosts/locks/app/host",
+    "http://127.0.0.1:10000/devstoreaccount1/app-package-abc123/released-package.zip",
+    "http://127.0.0.1:10000/devstoreaccount1/openmvad-largemessages/x.json.gz",
+    "http://127.0.0.1:10000/devstoreaccount1/openmvad-leases/default/x",
+    "http://127.0.0.1:10000/devstoreaccount1/{c}/x .csv",
+    "http://127.0.0.1:10000/devstoreaccount1/{c}/x\r\nHost: evil.com",
+    "http://127.0.0.1:99999/devstoreaccount1/{c}/x.csv",
+    "http://127.0.0.1:-1/devstoreaccount1/{c}/x.csv",
+    "http://127。0。0。1:10000/devstoreaccount1/{c}/x.csv",
+    "http://ＡＣＣＴ.blob.core.windows.net/c/x.csv",
+    "https://ACCT.BLOB.CORE.WINDOWS.NET./c/x.csv",
+    "https://acct.blob.core.windows.net.evil.com/c/x.csv",
+    "https://evil.com/acct.blob.core.windows.net/c/x.csv",
+    # other schemes, no scheme, and overlong URLs
+    "file:///etc/passwd",
+    "file://127.0.0.1:10000/devstoreaccount1/{c}/x.csv",
+    "ftp://127.0.0.1:10000/devstoreaccount1/{c}/x.csv",
+    "gopher://127.0.0.1:6379/_FLUSHALL",
+    "data:text/csv;base64,dGltZXN0YW1wLHgKMjAyMS0wMS0wMVQwMDowMDowMFosMQo=",
+    "dict://127.0.0.1:11211/stat",
+    "ldap://127.0.0.1/x",
+    "jar:http://127.0.0.1:10000/devstoreaccount1/{c}/x.zip!/x.csv",
+    "//127.0.0.1:10000/devstoreaccount1/{c}/x.csv",
+    "127.0.0.1:10000/devstoreaccount1/{c}/x.csv",
+    "HTTPS://169.254.169.254/c/x.csv",
+    "http:/127.0.0.1:10000/devstoreaccount1/{c}/x.csv",
+    "http://127.0.0.1:10000/devstoreaccount1/{c}/" + "a" * 2100 + ".csv",
+    "https://" + "a" * 300 + ".blob.core.windows.net/c/x.csv",
+]
+
+
+def expand(template: str, own_container: str, models: str, results: str) -> str:
+    return (template.replace("{c}", own_container).replace("{models}", models).replace("{results}", results))
