@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import re
+import uuid
 from urllib.parse import parse_qsl, urlsplit
 
 import azure.durable_functions as df
@@ -117,3 +119,31 @@ def run_training(model_id: str) -> None:
     for until in range(plan["epochsPerChunk"], plan["epochs"] + 1, plan["epochsPerChunk"]):
         jobs.train_chunk(model_id, until)
     jobs.finalize_training(model_id)
+
+
+@contextlib.contextmanager
+def app_environment(azurite: str, prefix: str, **settings_env):
+    """The app's settings pointed at Azurite under a fresh container prefix, with a small CSV uploaded to train on.
+
+    Yields ``(settings, data_url)``; the functions read the settings through ``get_settings``.
+    """
+    import pytest
+
+    from service.settings import get_settings
+    from service.storage import get_storage
+
+    env = {"MVAD_STORAGE_CONNECTION_STRING": azurite, "MVAD_CONTAINER_PREFIX": prefix + uuid.uuid4().hex[:12],
+           "MVAD_API_KEY": KEY, "MVAD_API_KEY_SECONDARY": KEY2, **settings_env}
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in env.items():
+            mp.setenv(name, value)
+        get_settings.cache_clear()
+        settings = get_settings()
+        storage = get_storage(settings)
+        container = settings.container_prefix + "data"
+        storage.blob_service.get_container_client(container).create_container()
+        storage.blob_service.get_blob_client(container, "tiny.csv").upload_blob(tiny_csv())
+        try:
+            yield settings, f"{storage.own_blob_endpoint}/{container}/tiny.csv"
+        finally:
+            get_settings.cache_clear()

@@ -10,10 +10,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "api"))  # api_fixtures: the direct-call client
 
-from api_fixtures import KEY, KEY2, ApiClient, tiny_csv  # noqa: E402
+from api_fixtures import ApiClient, app_environment  # noqa: E402
 
 from service.records import READY, ModelRecord, now  # noqa: E402
-from service.settings import get_settings  # noqa: E402
 from service.storage import MODELS, get_storage  # noqa: E402
 from storage_census import census  # noqa: E402
 
@@ -28,19 +27,8 @@ def _one_torch_thread():
 @pytest.fixture(scope="module")
 def app_env(azurite):
     """Module-wide settings (read by the functions through get_settings) and the URL of a small CSV to train on."""
-    env = {"MVAD_STORAGE_CONNECTION_STRING": azurite, "MVAD_CONTAINER_PREFIX": "s" + uuid.uuid4().hex[:12],
-           "MVAD_API_KEY": KEY, "MVAD_API_KEY_SECONDARY": KEY2, "MVAD_TRAIN_EPOCHS": "2", "MVAD_EPOCHS_PER_CHUNK": "2"}
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in env.items():
-            mp.setenv(name, value)
-        get_settings.cache_clear()
-        settings = get_settings()
-        storage = get_storage(settings)
-        container = settings.container_prefix + "data"
-        storage.blob_service.get_container_client(container).create_container()
-        storage.blob_service.get_blob_client(container, "tiny.csv").upload_blob(tiny_csv())
-        yield settings, f"{storage.own_blob_endpoint}/{container}/tiny.csv"
-    get_settings.cache_clear()
+    with app_environment(azurite, "s", MVAD_TRAIN_EPOCHS="2", MVAD_EPOCHS_PER_CHUNK="2") as env:
+        yield env
 
 
 @pytest.fixture
