@@ -18,6 +18,7 @@ STATUS_BY_CODE = {
     "MethodNotAllowed": 405,
     "RequestEntityTooLarge": 413,
     "InvalidFileSize": 413,
+    "TooManyRunningModels": 429,
     "InternalServerError": 500,
 }
 DEFAULT_STATUS = 400

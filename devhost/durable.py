@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import threading
+from datetime import datetime, timedelta, timezone
 
 from devhost.functions import AppFunctions
 from devhost.instances import UNFINISHED, InstanceStore
@@ -18,6 +19,9 @@ log = logging.getLogger("devhost.durable")
 
 TASK_HUB = "OpenMvadLocal"
 RPC_PATH = "/runtime/webhooks/durabletask/"
+TIMEOUT_CODE = "OperationTimeout"
+# How an expired orchestration's record is failed: the app's own fail activity, by the id its input carries.
+_FAIL_ACTIVITIES = (("modelId", "fail_model"), ("resultId", "fail_result"))
 
 
 class InstanceExists(Exception):
@@ -101,13 +105,33 @@ class DurableRuntime:
         })
 
     # Running instances.
-    def resume_unfinished(self) -> int:
-        """Relaunch the instances a previous run of the host left Pending or Running; returns how many."""
-        unfinished = list(self._store.list(UNFINISHED))
-        for instance in unfinished:
+    def resume_unfinished(self, timeout_minutes: float | None = None) -> int:
+        """Relaunch the instances a previous run of the host left Pending or Running; returns how many.
+
+        One created more than ``timeout_minutes`` ago is failed instead (its model or result too), so that a job
+        that cannot finish does not stay RUNNING forever."""
+        resumed = 0
+        for instance in list(self._store.list(UNFINISHED)):
+            if timeout_minutes is not None and _older_than(instance.created, timeout_minutes):
+                self._expire(instance, timeout_minutes)
+                continue
             log.info("resuming %s %s", instance.name, instance.instance_id)
             self._launch(instance)
-        return len(unfinished)
+            resumed += 1
+        return resumed
+
+    def _expire(self, instance: Instance, timeout_minutes: float) -> None:
+        message = f"The operation did not finish within {timeout_minutes:g} minutes."
+        payload = json.loads(instance.input or "null")
+        payload = payload if isinstance(payload, dict) else {}
+        for key, activity in _FAIL_ACTIVITIES:
+            if key in payload and activity in self._functions.activities:
+                function, parameter = self._functions.activities[activity]
+                function(**{parameter: {key: payload[key], "code": TIMEOUT_CODE, "message": message}})
+        instance.status, instance.output = "Failed", {"code": TIMEOUT_CODE, "message": message}
+        instance.updated = utc_now()
+        self._store.save(instance)
+        log.warning("expired %s %s: %s", instance.name, instance.instance_id, message)
 
     def shutdown(self) -> None:
         """Stop between steps; unfinished instances stay Running in the table and resume on the next start."""
@@ -157,3 +181,10 @@ class DurableRuntime:
                 raise Stopped(instance.instance_id)
             instance.updated = utc_now()
             self._store.save(instance)
+
+
+def _older_than(created: str, minutes: float) -> bool:
+    if not created:
+        return False
+    started = datetime.fromisoformat(created.replace("Z", "+00:00"))
+    return datetime.now(timezone.utc) - started > timedelta(minutes=minutes)

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         host, runtime, settings = build_host(args.port)
         blob_triggers = BlobTriggerPoller(host, settings)  # the inbox container, polled (Event Grid in Azure)
         try:
-            resumed = runtime.resume_unfinished()
+            resumed = runtime.resume_unfinished(settings.job_timeout_minutes)
             blob_triggers.start()
             prefix = host.functions.route_prefix
             print(f"Open MVAD local host: {host.base_url}/{prefix}/multivariate/models"

@@ -2,18 +2,21 @@
 from __future__ import annotations
 
 import functools
+import threading
 import uuid
 
 from mvad_engine.errors import MvadError
 from service import validation
 from service.datasource import parse_data_source
 from service.model_cache import ModelCache
-from service.records import FAILED, READY, ModelRecord, now
+from service.records import CREATED, FAILED, READY, RUNNING, ModelRecord, now
 from service.settings import Settings, get_settings
 from service.storage import MODEL_PARTITION, MODELS, RESULTS, Storage, get_storage
 
 MODEL_FILE = "model.zip"
 DEFAULT_TOP = 10
+# Count-then-create must not interleave within one process, or concurrent requests would all pass the limits.
+_CREATE_LOCK = threading.Lock()
 
 
 def model_blob(model_id: str, name: str) -> str:
@@ -45,12 +48,18 @@ def create_model(body, settings: Settings | None = None) -> ModelRecord:
     info = validation.train_request(body)
     location = parse_source(info["dataSource"], storage)
     info["dataSource"] = location.display_url
-    if len(storage.list_rows(MODELS, MODEL_PARTITION, select=["RowKey"])) >= settings.max_models:
-        raise MvadError("TooManyModels", "This subscription has reached the maximum number of models.")
-    created, stamp = now()
-    record = ModelRecord(model_id=str(uuid.uuid4()), model_info=info, created_time=created, last_updated_time=created,
-                         updated_at=stamp, epochs=settings.train_epochs, source_sas=location.sas)
-    storage.create_row(MODELS, record.to_entity())
+    with _CREATE_LOCK:
+        statuses = [row["status"] for row in storage.list_rows(MODELS, MODEL_PARTITION, select=["status"])]
+        if len(statuses) >= settings.max_models:
+            raise MvadError("TooManyModels", "This subscription has reached the maximum number of models.")
+        if sum(status in (CREATED, RUNNING) for status in statuses) >= settings.max_running_trainings:
+            raise MvadError("TooManyRunningModels", f"At most {settings.max_running_trainings} models can be "
+                            "training at the same time. Please retry after one of them is ready.")
+        created, stamp = now()
+        record = ModelRecord(model_id=str(uuid.uuid4()), model_info=info, created_time=created,
+                             last_updated_time=created, updated_at=stamp, epochs=settings.train_epochs,
+                             source_sas=location.sas)
+        storage.create_row(MODELS, record.to_entity())
     return record
 
 

@@ -38,6 +38,8 @@ class Settings:
     container_apps_job_name: str = ""
     container_apps_poll_seconds: int = 60  # longest wait between two status checks of a job execution
     result_retention_days: int = 7  # batch results (record and file) older than this are deleted every night
+    max_running_trainings: int = 4  # CREATED/RUNNING models at once; more are refused with TooManyRunningModels
+    job_timeout_minutes: float = 360  # an orchestration still unfinished after this long is failed, not resumed
     api_keys: tuple[str, ...] = field(init=False, repr=False)
 
     def __post_init__(self):
@@ -77,6 +79,8 @@ class Settings:
             container_apps_job_name=env.get("MVAD_CONTAINER_APPS_JOB_NAME", ""),
             container_apps_poll_seconds=int(env.get("MVAD_CONTAINER_APPS_POLL_SECONDS", "60")),
             result_retention_days=int(env.get("MVAD_RESULT_RETENTION_DAYS", "7")),
+            max_running_trainings=int(env.get("MVAD_MAX_RUNNING_TRAININGS", "4")),
+            job_timeout_minutes=float(env.get("MVAD_JOB_TIMEOUT_MINUTES", "360")),
         )
 
 
