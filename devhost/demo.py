@@ -101,17 +101,21 @@ def print_anomalies(results) -> None:
         if r.value is None or not r.value.is_anomaly:
             continue
         print("timestamp: {}, is_anomaly: {:<5}, anomaly score: {:.4f}, severity: {:.4f}, contributor count: {:<4d}"
-              .format(r.timestamp, r.value.is_anomaly, r.value.score, r.value.severity,
+              .format(r.timestamp, str(r.value.is_anomaly), r.value.score, r.value.severity,
                       len(r.value.interpretation or [])))
         for contributor in r.value.interpretation or []:
             print("\tcontributor variable: {:<10}, contributor score: {:.4f}".format(
                 contributor.variable, contributor.contribution_score))
 
 
-def detect_last(client, model_id: str):
+def detect_last(client, model_id: str, fault: dict[str, float] | None = None, fault_points: int = 3):
+    """detect-last with `5_3000.json`; `fault` adds {variable: offset} to its last `fault_points` values."""
     from azure.ai.anomalydetector.models import MultivariateLastDetectionOptions, VariableValues
 
     body = json.loads(DETECT_LAST_BODY.read_text())
+    for v in body["variables"]:
+        offset = (fault or {}).get(v["variable"], 0.0)
+        v["values"] = v["values"][:-fault_points] + [x + offset for x in v["values"][-fault_points:]]
     options = MultivariateLastDetectionOptions(
         variables=[VariableValues(variable=v["variable"], timestamps=v["timestamps"], values=v["values"])
                    for v in body["variables"]],
@@ -192,6 +196,10 @@ def main(argv: list[str] | None = None) -> int:
         for r in last.results[-3:]:
             if r.value is not None:
                 print(f"  {r.timestamp}: is_anomaly={r.value.is_anomaly} severity={r.value.severity:.4f}")
+        # The sample is noise-like and holds no clear anomaly; show what a fault looks like.
+        fault = {"series_1": 6.0, "series_3": -6.0}
+        print(f"detect-last with a fault injected over the last 3 minutes ({fault}):")
+        print_anomalies(detect_last(client, model.model_id, fault).results)
 
         picture = plot(result.results, OUTPUT / "demo.png")
         print(f"Plot written to {picture.relative_to(ROOT)}")
