@@ -31,29 +31,25 @@ class _Cancelled(Exception):
     """The model record disappeared while training: stop at the next epoch."""
 
 
-def _update_model(storage: Storage, model_id: str, change) -> ModelRecord | None:
-    """Apply ``change(record)`` to the model row under its ETag; None when the model no longer exists."""
+def _update(storage: Storage, table: str, partition: str, record_type, row_id: str, change):
+    """Apply ``change(record)`` to a row under its ETag; None when the row no longer exists or ``change`` says False."""
     def apply(entity):
-        record = ModelRecord.from_entity(entity)
+        record = record_type.from_entity(entity)
         if change(record) is False:
             return None
         record.touch()
         return record.to_entity()
 
-    entity = storage.update_row(MODELS, MODEL_PARTITION, model_id, apply)
-    return None if entity is None else ModelRecord.from_entity(entity)
+    entity = storage.update_row(table, partition, row_id, apply)
+    return None if entity is None else record_type.from_entity(entity)
+
+
+def _update_model(storage: Storage, model_id: str, change) -> ModelRecord | None:
+    return _update(storage, MODELS, MODEL_PARTITION, ModelRecord, model_id, change)
 
 
 def _update_result(storage: Storage, result_id: str, change) -> ResultRecord | None:
-    def apply(entity):
-        record = ResultRecord.from_entity(entity)
-        if change(record) is False:
-            return None
-        record.touch()
-        return record.to_entity()
-
-    entity = storage.update_row(RESULTS, RESULT_PARTITION, result_id, apply)
-    return None if entity is None else ResultRecord.from_entity(entity)
+    return _update(storage, RESULTS, RESULT_PARTITION, ResultRecord, result_id, change)
 
 
 def _model_record(storage: Storage, model_id: str) -> ModelRecord | None:
