@@ -147,3 +147,24 @@ def app_environment(azurite: str, prefix: str, **settings_env):
             yield settings, f"{storage.own_blob_endpoint}/{container}/tiny.csv"
         finally:
             get_settings.cache_clear()
+
+
+# Fixtures shared by the API and security suites (their conftests import them; each defines its own `app_env`).
+import pytest as _pytest  # noqa: E402
+
+
+@_pytest.fixture(scope="session", autouse=True)
+def one_torch_thread():
+    import torch
+
+    torch.set_num_threads(1)
+
+
+@_pytest.fixture
+def app(app_env) -> ApiClient:
+    return ApiClient()
+
+
+@_pytest.fixture
+def data_url(app_env) -> str:
+    return app_env[1]

@@ -2,14 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from api_fixtures import ApiClient, app_environment, body_json, run_training, train_body
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _one_torch_thread():
-    import torch
-
-    torch.set_num_threads(1)
+from api_fixtures import (ApiClient, app, app_environment, body_json, data_url, one_torch_thread,  # noqa: F401
+                          run_training, train_body)
 
 
 @pytest.fixture(scope="module")
@@ -17,16 +11,6 @@ def app_env(azurite):
     """Module-wide settings (read by the functions through get_settings) and a data blob to train on."""
     with app_environment(azurite, "a", MVAD_TRAIN_EPOCHS="10", MVAD_EPOCHS_PER_CHUNK="5") as env:
         yield env
-
-
-@pytest.fixture
-def app(app_env) -> ApiClient:
-    return ApiClient()
-
-
-@pytest.fixture
-def data_url(app_env) -> str:
-    return app_env[1]
 
 
 @pytest.fixture(scope="module")

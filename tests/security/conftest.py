@@ -10,18 +10,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "api"))  # api_fixtures: the direct-call client
 
-from api_fixtures import ApiClient, app_environment  # noqa: E402
+from api_fixtures import app, app_environment, data_url, one_torch_thread  # noqa: E402,F401
 
 from service.records import READY, ModelRecord, now  # noqa: E402
 from service.storage import MODELS, get_storage  # noqa: E402
 from storage_census import census  # noqa: E402
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _one_torch_thread():
-    import torch
-
-    torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="module")
@@ -29,16 +22,6 @@ def app_env(azurite):
     """Module-wide settings (read by the functions through get_settings) and the URL of a small CSV to train on."""
     with app_environment(azurite, "s", MVAD_TRAIN_EPOCHS="2", MVAD_EPOCHS_PER_CHUNK="2") as env:
         yield env
-
-
-@pytest.fixture
-def app(app_env) -> ApiClient:
-    return ApiClient()
-
-
-@pytest.fixture
-def data_url(app_env) -> str:
-    return app_env[1]
 
 
 @pytest.fixture(scope="module")
