@@ -24,10 +24,10 @@ serve: setup
 
 ## test: the default suite (unit, Azurite integration, SDK end to end); starts and stops Azurite itself
 test: setup
-	scripts/test.sh -m "not slow"
+	scripts/test.sh -m "not slow and not cuda"
 
 test-slow: setup
-	scripts/test.sh -m slow
+	scripts/test.sh -m "slow and not cuda"
 
 ## bench: quality and speed against the anchors, JSON under bench/results/
 bench: setup
