@@ -11,12 +11,7 @@ import torch
 from mvad_engine import MvadError, MvadModel, PreparedFrame
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: extra threads only cost on a shared machine
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def make_frame(rows=300, variables=("a", "b", "c"), seed=0) -> PreparedFrame:

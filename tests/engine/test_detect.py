@@ -2,19 +2,13 @@
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from mvad_engine import MvadError, MvadModel, PreparedFrame
 
 WINDOW = 28
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def make_frame(rows=400, variables=("a", "b", "c", "d"), seed=0) -> PreparedFrame:

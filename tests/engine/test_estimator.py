@@ -7,12 +7,7 @@ import torch
 from mvad_engine import EpochReport, MvadError, MvadModel, PreparedFrame
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: extra threads only cost on a shared machine
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 FAST = dict(windows_per_epoch=256, batch_size=64)
 

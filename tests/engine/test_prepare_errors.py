@@ -1,24 +1,16 @@
 """Every bad input raises MvadError with the service's code and a message naming what is at fault."""
 from __future__ import annotations
 
-import io
 import struct
 import zipfile
 
 import pytest
+from archives import zip_bytes
 
 from mvad_engine import MvadError, limits, prepare, prepare_variables
 
 GOOD = "timestamp,a,b\n2021-01-01T00:00:00Z,1,2\n2021-01-01T00:01:00Z,3,4\n"
 MEMBER = "timestamp,value\n2021-01-01T00:00:00Z,1\n2021-01-01T00:01:00Z,2\n"
-
-
-def zip_bytes(members: dict[str, str | bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 def error_of(call, *args, **kwargs) -> MvadError:

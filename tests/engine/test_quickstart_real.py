@@ -1,19 +1,12 @@
 """A small real run: train on the shipped sample, inject a spike into two variables, find it and its cause."""
-import numpy as np
 import pytest
-import torch
 
 from mvad_engine import MvadModel, PreparedFrame, prepare
 
 TRAIN_ROWS = 2500
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_injected_spike_is_flagged_with_its_two_variables_on_top(samples):

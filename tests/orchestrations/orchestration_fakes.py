@@ -55,3 +55,16 @@ def run_orchestrator(orchestrator, context: FakeContext) -> Any:
     user_function = orchestrator._function._func.orchestrator_function
     *_, output = orchestrator_generator_wrapper(user_function(context))
     return output
+
+
+def indexed_functions():
+    """The training and detection blueprints as the local host indexes them (orchestrators and activities by name)."""
+    import azure.durable_functions as df
+
+    from devhost.functions import index_app
+    from orchestrations import detection, training
+
+    app = df.DFApp()
+    app.register_functions(training.bp)
+    app.register_functions(detection.bp)
+    return index_app(app, prefix="api")

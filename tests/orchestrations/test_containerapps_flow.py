@@ -17,17 +17,14 @@ import pandas as pd
 import pytest
 from test_containerapps import FakeArm, container_apps_settings, make_backend
 
-from devhost.functions import index_app
 from devhost.replay import Instance, ReplayRunner
-from orchestrations import compute, detection, training
+from orchestrations import compute, training
 from service import models
 from service.storage import MODELS, get_storage
+from orchestration_fakes import indexed_functions
 
 ROOT = Path(__file__).resolve().parents[2]
-_app = df.DFApp()
-_app.register_functions(training.bp)
-_app.register_functions(detection.bp)
-FUNCTIONS = index_app(_app, prefix="api")
+FUNCTIONS = indexed_functions()
 
 # The job's container here: the worker reaches Azurite by connection string (given below), not by identity.
 LOCAL_WORKER = {"name": "worker", "image": "open-mvad/worker:test", "resources": {"cpu": 1.0, "memory": "2Gi"},

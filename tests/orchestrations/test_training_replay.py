@@ -3,24 +3,13 @@ from __future__ import annotations
 
 import threading
 
-import azure.durable_functions as df
 import pytest
 
-from devhost.functions import index_app
 from devhost.replay import Instance, ReplayRunner
-from orchestrations import detection, training
+from orchestration_fakes import indexed_functions
 
-_app = df.DFApp()
-_app.register_functions(training.bp)
-_app.register_functions(detection.bp)
-FUNCTIONS = index_app(_app, prefix="api")
-
-
-@pytest.fixture(autouse=True)
-def fast_retries(monkeypatch):
-    fast = df.RetryOptions(first_retry_interval_in_milliseconds=10, max_number_of_attempts=3)
-    monkeypatch.setattr(training, "RETRY", fast)
-    monkeypatch.setattr(detection, "RETRY", fast)
+FUNCTIONS = indexed_functions()
+pytestmark = pytest.mark.usefixtures("fast_retries")
 
 
 def _run(name: str, input_json: str, activities: dict) -> tuple[Instance, list]:

@@ -6,7 +6,6 @@ The steps are the orchestrations' own: ``prepare_training`` raising ``MvadError`
 """
 from __future__ import annotations
 
-import io
 import random
 import struct
 import sys
@@ -17,6 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "service"))  # service_fixtures: tiny data, settings
 
+from archives import zip_bytes  # noqa: E402
 from service_fixtures import DATA_CONTAINER, make_settings, tiny_frame_csv, train_body  # noqa: E402
 
 from mvad_engine import MvadError, limits  # noqa: E402
@@ -26,14 +26,6 @@ from service.storage import MODELS, RESULTS, get_storage  # noqa: E402
 ROW0, ROW1 = "2021-01-01T00:00:00Z", "2021-01-01T00:01:00Z"
 GOOD = f"timestamp,a,b\n{ROW0},1,2\n{ROW1},3,4\n"
 MEMBER = f"timestamp,value\n{ROW0},1\n{ROW1},2\n"
-
-
-def zip_bytes(members: dict[str, str | bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 def declared_size_bomb() -> bytes:
