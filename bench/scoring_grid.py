@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 import numpy as np
 
@@ -31,9 +30,8 @@ def dump_residuals(names: list[str]) -> None:
     import torch
 
     from bench.engine_scores import fitted_model, to_frame
-    from mvad_engine.estimator import MAX_CALIBRATION_ROWS
+    from mvad_engine.estimator import calibration_start
     from mvad_engine.scoring import residuals
-    from mvad_engine.train import split_targets
 
     torch.set_num_threads(1)
     for dataset in names:
@@ -42,9 +40,7 @@ def dump_residuals(names: list[str]) -> None:
             model, _ = fitted_model(series, None)
             cfg, w = model.config, model.sliding_window
             x = model._prepare(to_frame(dataset, series.train, series.columns))
-            _, val = split_targets(len(x), cfg)
-            lo = max(w, int(val[0]), len(x) - MAX_CALIBRATION_ROWS)  # the rows `MvadModel._calibrate` scores
-            calib_t = torch.arange(lo - PAD + 1, len(x))
+            calib_t = torch.arange(calibration_start(len(x), cfg) - PAD + 1, len(x))  # as `MvadModel._calibrate`
             cf, cr = residuals(model._net, x, calib_t, cfg.context)
             history = series.history(w)
             xt = model._prepare(to_frame(dataset, np.vstack([history, series.test]), series.columns))

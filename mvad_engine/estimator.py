@@ -27,6 +27,15 @@ SCORE_CHUNK_ROWS = 20_000
 DEFAULT_ALIGN_POLICY = {"alignMode": "Outer", "fillNAMethod": "Linear", "paddingValue": 0}
 
 
+def calibration_start(n_rows: int, cfg: ModelConfig) -> int:
+    """First training row whose score sets the residual scales and the threshold: the latest validation rows."""
+    _, val_targets = split_targets(n_rows, cfg)
+    lo = max(cfg.sliding_window, int(val_targets[0]), n_rows - MAX_CALIBRATION_ROWS)
+    if n_rows - lo < MIN_SCORES_FOR_POT:
+        lo = max(cfg.sliding_window, n_rows - MAX_CALIBRATION_ROWS)  # small data: score every row we can
+    return lo
+
+
 @contextmanager
 def cpu_threads(device: torch.device, n_variables: int):
     """Small networks run fastest on one CPU thread (more threads mostly wait on each other); wide ones get more."""
@@ -150,10 +159,7 @@ class MvadModel:
         """Residual scales and threshold from the validation rows; correlation reference from the training rows."""
         cfg = self.config
         train_targets, val_targets = split_targets(len(x), cfg)
-        lo = max(cfg.sliding_window, int(val_targets[0]), len(x) - MAX_CALIBRATION_ROWS)
-        if len(x) - lo < MIN_SCORES_FOR_POT:
-            lo = max(cfg.sliding_window, len(x) - MAX_CALIBRATION_ROWS)  # small data: score every row we can
-        targets = torch.arange(lo - cfg.smoothing + 1, len(x))
+        targets = torch.arange(calibration_start(len(x), cfg) - cfg.smoothing + 1, len(x))
         fore, rec = residuals(self._net, x, targets, cfg.context, self.progress)
         self._calib = ScoreCalibration.from_residuals(fore, rec)
         scores, _ = scores_from_residuals(x[targets].numpy(), fore, rec, self._calib, cfg)
