@@ -102,6 +102,12 @@ class LocalHost:
         return requests.get(f"{self.endpoint}/runtime/webhooks/durabletask/instances/{instance_id}",
                             timeout=30).json()
 
+    def wait_instance(self, instance_id: str, timeout: float) -> dict:
+        """Until the orchestration has ended (its last step lands a moment after the record it writes)."""
+        return _wait(lambda: self.instance(instance_id),
+                     lambda i: i.get("runtimeStatus") in ("Completed", "Failed", "Terminated"), timeout,
+                     f"orchestration {instance_id}")
+
     def wait_model(self, model_id: str, timeout: float) -> dict:
         return _wait(lambda: self.model(model_id), lambda m: m["modelInfo"]["status"] in FINISHED, timeout,
                      f"model {model_id}")

@@ -35,11 +35,13 @@ def test_training_survives_a_storage_outage(make_host, own_azurite, samples):
     host.wait_log(chunk_done(10), timeout=180)
 
     own_azurite.kill()
+    chunks_at_kill = _chunks(host.log(1))
     time.sleep(OUTAGE_SECONDS)
+    chunks_at_restart = _chunks(host.log(1))
     own_azurite.start()
 
     model = host.wait_model(model_id, timeout=240)
-    instance = host.instance(model_id)
+    instance = host.wait_instance(model_id, timeout=60)
     host.stop()
     assert model["modelInfo"]["status"] == "READY", model["modelInfo"]["errors"]
     assert model["modelInfo"]["diagnosticsInfo"]["modelState"]["epochIds"] == [10, 20, 30, 40]
@@ -50,6 +52,15 @@ def test_training_survives_a_storage_outage(make_host, own_azurite, samples):
     assert len(models) == 1, models
     rows = list(tables.get_table_client(models[0]).list_entities())
     assert [row["RowKey"] for row in rows] == [model_id]
-    # The outage hit a step, which waited it out (the storage clients retry, then Durable retries the step).
-    chunks = [float(t) for t in re.findall(r'activity train_chunk\(.*?\) took ([0-9.]+) s', host.log(1))]
-    assert len(chunks) == 4 and max(chunks) >= OUTAGE_SECONDS, chunks
+    # The outage stalled the training, wherever it landed (a chunk's checkpoint write, or the orchestration's own
+    # history): a chunk ends by writing its checkpoint, so at most the one in flight at the kill could end without
+    # storage, and the training, 3 chunks of under a second from the kill, was not over when storage came back.
+    assert len(chunks_at_kill) >= 1 and len(chunks_at_restart) <= len(chunks_at_kill) + 1, (chunks_at_kill,
+                                                                                         chunks_at_restart)
+    assert len(chunks_at_restart) < 4, chunks_at_restart
+    assert len(_chunks(host.log(1))) == 4
+
+
+def _chunks(log: str) -> list[float]:
+    """How long each finished training chunk took, in order."""
+    return [float(t) for t in re.findall(r'activity train_chunk\(.*?\) took ([0-9.]+) s', log)]
