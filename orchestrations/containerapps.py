@@ -24,15 +24,13 @@ from azure.mgmt.appcontainers import ContainerAppsAPIClient
 from azure.mgmt.appcontainers.models import EnvironmentVar, JobExecutionContainer, JobExecutionTemplate
 
 from service.settings import Settings
-from service.storage import MODELS, get_storage
+from service.storage import MODELS, get_storage, job_outcome_blob
 
 log = logging.getLogger(__name__)
 
 NAME = "containerapps"
 # Execution states that may still end well; any other end without an outcome is a lost execution.
 _RUNNING_STATES = {"running", "processing", "unknown"}
-# The worker writes its outcome here (worker/outcome.py; the Function App package does not ship worker/).
-_OUTCOME_BLOB = "jobs/{job_id}.json"
 
 
 def _settings_env(settings: Settings) -> dict[str, str]:
@@ -120,7 +118,7 @@ class ContainerAppsBackend:
 
     def _take_outcome(self, job_id: str, keep: bool) -> dict[str, Any] | None:
         """The worker's outcome document; removed once read, unless the job may still overwrite it."""
-        storage, name = get_storage(self._settings), _OUTCOME_BLOB.format(job_id=job_id)
+        storage, name = get_storage(self._settings), job_outcome_blob(job_id)
         data = storage.get_blob(MODELS, name)
         if data is None:
             return None

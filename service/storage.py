@@ -1,6 +1,7 @@
 """Blob containers and Tables of the service, created on first use; conditional (ETag) updates of table rows.
 
-Layout: containers ``models`` (``{modelId}/model.zip``, ``{modelId}/checkpoint.pt``, ``{modelId}/frame.npz``),
+Layout: containers ``models`` (``{modelId}/model.zip``, ``{modelId}/checkpoint.pt``, ``{modelId}/frame.npz``, and
+``jobs/{jobId}.json``, where a GPU worker leaves the outcome of its job),
 ``results`` (``{resultId}.json``), ``inbox``, ``outbox``; tables ``models`` and ``results`` (one partition each,
 RowKey = id). Every name carries ``Settings.container_prefix`` so tests can isolate themselves.
 """
@@ -27,6 +28,11 @@ OUTBOX = "outbox"
 MODEL_PARTITION = "model"
 RESULT_PARTITION = "result"
 _UPDATE_ATTEMPTS = 8
+
+
+def job_outcome_blob(job_id: str) -> str:
+    """The blob of ``models`` where the worker of job ``job_id`` writes its outcome and the Function App reads it."""
+    return f"jobs/{job_id}.json"
 
 
 class Storage:

@@ -8,14 +8,8 @@ from __future__ import annotations
 
 import json
 
-from service.storage import MODELS, Storage
-
-OUTCOME_FOLDER = "jobs"
-
-
-def outcome_blob(job_id: str) -> str:
-    return f"{OUTCOME_FOLDER}/{job_id}.json"
+from service.storage import MODELS, Storage, job_outcome_blob
 
 
 def write_outcome(storage: Storage, job_id: str, document: dict) -> None:
-    storage.put_blob(MODELS, outcome_blob(job_id), json.dumps(document).encode())
+    storage.put_blob(MODELS, job_outcome_blob(job_id), json.dumps(document).encode())

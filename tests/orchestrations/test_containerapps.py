@@ -21,8 +21,8 @@ from azure.core.pipeline.transport import RequestsTransport
 from orchestrations import compute
 from orchestrations.containerapps import ContainerAppsBackend
 from service.settings import Settings
-from service.storage import MODELS, get_storage
-from worker.outcome import outcome_blob, write_outcome
+from service.storage import MODELS, get_storage, job_outcome_blob
+from worker.outcome import write_outcome
 
 SUBSCRIPTION, GROUP, JOB = "00000000-0000-0000-0000-000000000001", "rg-mvad", "mvad-worker"
 JOB_PATH = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{GROUP}/providers/Microsoft.App/jobs/{JOB}"
@@ -170,7 +170,7 @@ def test_check_follows_the_execution_until_the_worker_outcome(settings, arm):
     write_outcome(storage, execution["jobId"], {"jobName": "train_chunk", "result": {"epochsDone": 10}})
     arm.statuses[execution["execution"]] = "Succeeded"
     assert backend.check(execution) == {"epochsDone": 10}
-    assert storage.get_blob(MODELS, outcome_blob(execution["jobId"])) is None  # read once, then removed
+    assert storage.get_blob(MODELS, job_outcome_blob(execution["jobId"])) is None  # read once, then removed
     assert arm.calls[-1][0:2] == ("GET", f"{JOB_PATH}/executions/{execution['execution']}")
 
 
@@ -194,7 +194,7 @@ def test_a_failed_execution_is_lost_with_the_workers_reason(settings, arm):
     lost = backend.check(execution)
     assert set(lost) == {"lost"}
     assert "OSError: disk full" in lost["lost"] and "Failed" in lost["lost"] and execution["execution"] in lost["lost"]
-    assert storage.get_blob(MODELS, outcome_blob(execution["jobId"])) is None
+    assert storage.get_blob(MODELS, job_outcome_blob(execution["jobId"])) is None
 
 
 @pytest.mark.parametrize("status, words", [("Succeeded", "without recording an outcome"),

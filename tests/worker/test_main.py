@@ -7,13 +7,12 @@ import pytest
 from worker_fixtures import create_model, upload_data
 
 from orchestrations.compute import JOB_NAMES as BACKEND_JOB_NAMES
-from service.storage import MODELS, get_storage
+from service.storage import MODELS, get_storage, job_outcome_blob
 from worker.main import EXIT_OK, EXIT_TRANSIENT, EXIT_USAGE, JOB_NAMES, JobRequest, UsageError, main, parse_request
-from worker.outcome import outcome_blob
 
 
 def _outcome(settings, job_id: str) -> dict | None:
-    data = get_storage(settings).get_blob(MODELS, outcome_blob(job_id))
+    data = get_storage(settings).get_blob(MODELS, job_outcome_blob(job_id))
     return None if data is None else json.loads(data)
 
 

@@ -14,8 +14,7 @@ import pytest
 from worker_fixtures import EPOCHS, create_model, upload_data
 
 from service import jobs, models, results
-from service.storage import MODELS, RESULTS, get_storage
-from worker.outcome import outcome_blob
+from service.storage import MODELS, RESULTS, get_storage, job_outcome_blob
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,7 +27,7 @@ def _worker(env: dict, *args: str, job: dict | None = None) -> subprocess.Comple
 
 
 def _outcome(settings, job_id: str) -> dict:
-    return json.loads(get_storage(settings).get_blob(MODELS, outcome_blob(job_id)))
+    return json.loads(get_storage(settings).get_blob(MODELS, job_outcome_blob(job_id)))
 
 
 def _prepare(env: dict, settings) -> tuple[str, str]:
