@@ -22,6 +22,7 @@ from api.auth import authenticate
 from api.errors import INTERNAL_ERROR_MESSAGE, error_response
 from api.http import MAX_DETECT_LAST_BODY_BYTES, base_url, json_response, query_int, read_json
 from mvad_engine.errors import MvadError
+from orchestrations.deadline import with_deadline
 from service import inference, models, results
 from service.records import CREATED, FAILED, READY, RUNNING
 from service.settings import get_settings
@@ -67,7 +68,8 @@ async def _train(req: func.HttpRequest, client) -> func.HttpResponse:
     settings = get_settings()
     record = await asyncio.to_thread(models.create_model, body, settings)
     try:
-        await client.start_new(TRAIN_ORCHESTRATOR, record.model_id, {"modelId": record.model_id})
+        await client.start_new(TRAIN_ORCHESTRATOR, record.model_id,
+                               with_deadline({"modelId": record.model_id}, settings.job_timeout_minutes))
     except Exception:
         # without its orchestration the model would stay CREATED forever
         await asyncio.to_thread(models.delete_model, record.model_id, settings)
@@ -123,7 +125,8 @@ async def _detect_batch(req: func.HttpRequest, client, model_id: str) -> func.Ht
     settings = get_settings()
     record = await asyncio.to_thread(results.create_result, model_id, body, settings)
     try:
-        await client.start_new(DETECT_ORCHESTRATOR, record.result_id, {"resultId": record.result_id})
+        await client.start_new(DETECT_ORCHESTRATOR, record.result_id,
+                               with_deadline({"resultId": record.result_id}, settings.job_timeout_minutes))
     except Exception:
         await asyncio.to_thread(results.delete_result, record.result_id, settings)
         raise

@@ -14,12 +14,12 @@ from datetime import datetime, timedelta, timezone
 from devhost.functions import AppFunctions
 from devhost.instances import UNFINISHED, InstanceStore
 from devhost.replay import Instance, ReplayRunner, Stopped, utc_now
+from orchestrations.deadline import TIMEOUT_CODE
 
 log = logging.getLogger("devhost.durable")
 
 TASK_HUB = "OpenMvadLocal"
 RPC_PATH = "/runtime/webhooks/durabletask/"
-TIMEOUT_CODE = "OperationTimeout"
 # How an expired orchestration's record is failed: the app's own fail activity, by the id its input carries.
 _FAIL_ACTIVITIES = (("modelId", "fail_model"), ("resultId", "fail_result"))
 

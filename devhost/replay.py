@@ -103,7 +103,10 @@ class ReplayRunner:
                 raise RuntimeError(f"Orchestration {instance.instance_id} waits for something the local host does "
                                    "not deliver (external events, sub-orchestrations, entities)")
             episode = self._run_groups(instance, groups, stop)
-            instance.history += episode + [_event(Event.ORCHESTRATOR_COMPLETED), _event(Event.ORCHESTRATOR_STARTED)]
+            # As in Durable's own history, the event that wakes the orchestrator opens the next episode, so its
+            # clock (`current_utc_datetime`) reads the time that event came, not the time its step was scheduled.
+            instance.history += episode[:-1] + [_event(Event.ORCHESTRATOR_COMPLETED),
+                                                _event(Event.ORCHESTRATOR_STARTED), episode[-1]]
             instance.actions_done += len(groups)
             self._save(instance)
 

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import azure.durable_functions as df
 
+from orchestrations.deadline import overdue
 from orchestrations.retry import EXHAUSTED_CODE, call_with_retry
 
 # The jobs a backend may run: the heavy functions of service.jobs.
@@ -79,17 +80,26 @@ def advance_job(settings: Any, job_name: str, payload: dict[str, Any], execution
     return get_backend(settings, execution["backend"]).check(execution)
 
 
-def run_job(context: df.DurableOrchestrationContext, activity: str, payload: dict, retry: df.RetryOptions):
+def run_job(context: df.DurableOrchestrationContext, activity: str, payload: dict, retry: df.RetryOptions,
+            deadline: str | None = None):
     """(Orchestrator helper, use with `yield from`.) The outcome of the job behind `activity`.
 
     The activity answers the outcome itself (local backend: one call, as before), or ``{"pending": execution}``:
     then wait on a durable timer and call it again with ``execution`` added to the payload, until the outcome comes.
     A lost execution (``{"lost": reason}``) is started again, `MAX_STARTS` executions in all; after that the job
-    fails with `InternalServerError`, like an activity that fails after its retries.
+    fails with `InternalServerError`, like an activity that fails after its retries. Past `deadline` (the job's
+    time limit, `orchestrations.deadline`) no step starts and no execution is waited for: the outcome is then
+    `OperationTimeout`.
     """
+    late = overdue(context, deadline)
+    if late:
+        return late
     outcome = yield from call_with_retry(context, activity, payload, retry)
     starts, checks = 1, 0
     while "pending" in outcome or "lost" in outcome:
+        late = overdue(context, deadline)
+        if late:
+            return late
         if "lost" in outcome:
             if starts >= MAX_STARTS:
                 message = f"{activity} failed in {starts} job executions; the last one: {outcome['lost']}"

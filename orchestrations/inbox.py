@@ -14,6 +14,7 @@ import logging
 import azure.durable_functions as df
 import azure.functions as func
 
+from orchestrations.deadline import with_deadline
 from orchestrations.retry import data_errors_as_result
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,8 @@ async def start_inbox_detection(client, blob_name: str) -> str | None:
     if job is None:
         return None
     try:
-        await client.start_new(DETECT_ORCHESTRATOR, job.result_id, job.orchestration_input)
+        await client.start_new(DETECT_ORCHESTRATOR, job.result_id,
+                               with_deadline(job.orchestration_input, settings.job_timeout_minutes))
     except Exception:
         await asyncio.to_thread(inbox.release, job, settings)  # the retry of this invocation takes the blob again
         raise

@@ -2,8 +2,8 @@
 
 A data error from any step (`{"error": ...}` returned by the activity) fails the model with that error; a step that
 still raises after the retries fails it with `InternalServerError`; a step that finds the model deleted
-(`{"cancelled": true}`) ends the orchestration quietly. Orchestrator input: `{"modelId": id}`;
-the instance id is the model id.
+(`{"cancelled": true}`) ends the orchestration quietly; one past the job's deadline fails it with `OperationTimeout`.
+Orchestrator input: `{"modelId": id, "deadline": iso}` (`deadline` optional); the instance id is the model id.
 """
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ bp = df.Blueprint()
 
 @bp.orchestration_trigger(context_name="context")
 def train_model_orchestrator(context: df.DurableOrchestrationContext):
-    model_id = context.get_input()["modelId"]
-    plan = yield from run_job(context, "prepare_training", {"modelId": model_id}, RETRY)
+    request = context.get_input()
+    model_id, deadline = request["modelId"], request.get("deadline")
+    plan = yield from run_job(context, "prepare_training", {"modelId": model_id}, RETRY, deadline)
     if "error" in plan or plan.get("cancelled"):
         return (yield from _end(context, model_id, plan))
     if plan.get("status") in ("READY", "FAILED"):  # a rerun after the model was finished
@@ -28,12 +29,12 @@ def train_model_orchestrator(context: df.DurableOrchestrationContext):
 
     for until_epoch in chunk_ends(plan["epochs"], plan["epochsPerChunk"]):
         progress = yield from run_job(
-            context, "train_chunk", {"modelId": model_id, "untilEpoch": until_epoch}, RETRY)
+            context, "train_chunk", {"modelId": model_id, "untilEpoch": until_epoch}, RETRY, deadline)
         if "error" in progress or progress.get("cancelled"):
             return (yield from _end(context, model_id, progress))
         context.set_custom_status({"epochsDone": progress["epochsDone"], "epochs": plan["epochs"]})
 
-    done = yield from run_job(context, "finalize_training", {"modelId": model_id}, RETRY)
+    done = yield from run_job(context, "finalize_training", {"modelId": model_id}, RETRY, deadline)
     if "error" in done or done.get("cancelled"):
         return (yield from _end(context, model_id, done))
     return {"modelId": model_id, "status": "READY"}

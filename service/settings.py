@@ -39,7 +39,7 @@ class Settings:
     container_apps_poll_seconds: int = 60  # longest wait between two status checks of a job execution
     result_retention_days: int = 7  # batch results (record and file) older than this are deleted every night
     max_running_trainings: int = 4  # CREATED/RUNNING models at once; more are refused with TooManyRunningModels
-    job_timeout_minutes: float = 360  # an orchestration still unfinished after this long is failed, not resumed
+    job_timeout_minutes: float = 360  # a job still unfinished after this long fails (orchestrations.deadline)
     api_keys: tuple[str, ...] = field(init=False, repr=False)
 
     def __post_init__(self):

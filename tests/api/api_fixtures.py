@@ -7,6 +7,7 @@ import io
 import json
 import re
 import uuid
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qsl, urlsplit
 
 import azure.durable_functions as df
@@ -34,6 +35,18 @@ class FakeDurableClient:
             raise RuntimeError("the task hub is unavailable")
         self.started.append((orchestration_function_name, instance_id, client_input))
         return instance_id
+
+    def started_inputs(self, timeout_minutes: float = 360) -> list[tuple[str, str, dict]]:
+        """`started`, each input's deadline checked (the job timeout from the start's moment) and removed."""
+        now = datetime.now(timezone.utc)
+        plain = []
+        for name, instance_id, client_input in self.started:
+            rest = dict(client_input)
+            left = datetime.fromisoformat(rest.pop("deadline")) - now
+            assert timedelta(minutes=timeout_minutes) - timedelta(minutes=1) < left <= timedelta(
+                minutes=timeout_minutes), left
+            plain.append((name, instance_id, rest))
+        return plain
 
     async def terminate(self, instance_id, reason):
         self.terminated.append((instance_id, reason))

@@ -34,7 +34,7 @@ def test_detect_batch_accepts_then_serves_the_result(app, ready_model_id, data_u
         "setupInfo": {"dataSource": data_url, "topContributorCount": 3, "startTime": "2021-01-01T01:00:00Z",
                       "endTime": "2021-01-01T01:19:00Z"}}}
     assert "SECRET" not in response.get_body().decode()
-    assert app.client.started == [("detect_batch_orchestrator", result_id, {"resultId": result_id})]
+    assert app.client.started_inputs() == [("detect_batch_orchestrator", result_id, {"resultId": result_id})]
     pending = body_json(app.call("GET", f"multivariate/detect-batch/{result_id}"))
     assert pending["summary"]["status"] == "CREATED" and pending["results"] == []
 

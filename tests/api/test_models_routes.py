@@ -25,7 +25,7 @@ def test_train_answers_201_with_location_and_starts_the_orchestration(app, data_
     assert info["diagnosticsInfo"]["modelState"] == {"epochIds": [], "trainLosses": [], "validationLosses": [],
                                                      "latenciesInSeconds": []}
     assert model["createdTime"] == model["lastUpdatedTime"]
-    assert app.client.started == [("train_model_orchestrator", model_id, {"modelId": model_id})]
+    assert app.client.started_inputs() == [("train_model_orchestrator", model_id, {"modelId": model_id})]
     got = app.call("GET", f"multivariate/models/{model_id.upper()}")
     assert got.status_code == 200 and body_json(got) == model
 
