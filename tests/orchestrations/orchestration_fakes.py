@@ -1,4 +1,5 @@
-"""A stand-in for the Durable orchestration context (the Durable extension cannot run here).
+"""A stand-in for the Durable orchestration context (the Durable extension cannot run here), a clocked variant with
+durable timers, and scripted Container Apps executions.
 
 Each scheduled activity is answered at once by `respond(name, input)`; an exception it raises becomes a failed task,
 as when Durable gives up retrying. The orchestrator is then driven by the SDK's own
@@ -6,6 +7,7 @@ as when Durable gives up retrying. The orchestrator is then driven by the SDK's 
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from azure.durable_functions.testing import orchestrator_generator_wrapper
@@ -68,3 +70,48 @@ def indexed_functions():
     app.register_functions(training.bp)
     app.register_functions(detection.bp)
     return index_app(app, prefix="api")
+
+
+class RemoteJobs:
+    """Fake activities backed by scripted executions: `scripts[activity]` lists, per start of that activity, the
+    answers its checks get in turn (the last one repeats)."""
+
+    def __init__(self, scripts: dict[str, list[list]], poll_seconds: int = 0):
+        self.scripts, self.poll_seconds = scripts, poll_seconds
+        self.calls: list[tuple[str, dict]] = []
+        self.started: dict[str, int] = {}
+        self.checks: dict[str, int] = {}
+
+    def answer(self, activity: str, payload: dict):
+        self.calls.append((activity, payload))
+        if activity not in self.scripts:  # fail_model / fail_result run in the Function App
+            return {"status": "FAILED"}
+        execution = payload.get("execution")
+        if execution is None:
+            n = self.started[activity] = self.started.get(activity, 0) + 1
+            name = f"{activity}-{n}"
+            return {"pending": {"backend": "containerapps", "jobName": activity, "jobId": name, "execution": name,
+                                "pollSeconds": self.poll_seconds}}
+        answers = self.scripts[activity][int(execution["execution"].rsplit("-", 1)[1]) - 1]
+        seen = self.checks[execution["execution"]] = self.checks.get(execution["execution"], 0) + 1
+        answer = answers[min(seen, len(answers)) - 1]
+        return answer(payload) if callable(answer) else answer
+
+
+def still(payload):
+    """A check while the execution still runs."""
+    return {"pending": payload["execution"]}
+
+
+class TimedContext(FakeContext):
+    """FakeContext with a clock and durable timers: records how long each timer waits."""
+
+    def __init__(self, input_, respond):
+        super().__init__(input_, respond)
+        self.current_utc_datetime = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        self.waits: list[float] = []
+
+    def create_timer(self, fire_at: datetime) -> FakeTask:
+        self.waits.append((fire_at - self.current_utc_datetime).total_seconds())
+        self.current_utc_datetime = fire_at
+        return FakeTask(None)

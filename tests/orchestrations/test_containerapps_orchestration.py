@@ -12,36 +12,10 @@ from azure.durable_functions.models.history.HistoryEventType import HistoryEvent
 
 from devhost.replay import Instance, ReplayRunner
 from orchestrations import compute, detection
-from orchestration_fakes import FakeContext, FakeTask, run_orchestrator, indexed_functions
+from orchestration_fakes import RemoteJobs, TimedContext, indexed_functions, run_orchestrator, still
 
 FUNCTIONS = indexed_functions()
 pytestmark = pytest.mark.usefixtures("fast_retries")
-
-
-class RemoteJobs:
-    """Fake activities backed by scripted executions: `scripts[activity]` lists, per start of that activity, the
-    answers its checks get in turn (the last one repeats)."""
-
-    def __init__(self, scripts: dict[str, list[list]], poll_seconds: int = 0):
-        self.scripts, self.poll_seconds = scripts, poll_seconds
-        self.calls: list[tuple[str, dict]] = []
-        self.started: dict[str, int] = {}
-        self.checks: dict[str, int] = {}
-
-    def answer(self, activity: str, payload: dict):
-        self.calls.append((activity, payload))
-        if activity not in self.scripts:  # fail_model / fail_result run in the Function App
-            return {"status": "FAILED"}
-        execution = payload.get("execution")
-        if execution is None:
-            n = self.started[activity] = self.started.get(activity, 0) + 1
-            name = f"{activity}-{n}"
-            return {"pending": {"backend": "containerapps", "jobName": activity, "jobId": name, "execution": name,
-                                "pollSeconds": self.poll_seconds}}
-        answers = self.scripts[activity][int(execution["execution"].rsplit("-", 1)[1]) - 1]
-        seen = self.checks[execution["execution"]] = self.checks.get(execution["execution"], 0) + 1
-        answer = answers[min(seen, len(answers)) - 1]
-        return answer(payload) if callable(answer) else answer
 
 
 def _replay(name: str, input_: dict, jobs: RemoteJobs) -> Instance:
@@ -54,15 +28,10 @@ def _replay(name: str, input_: dict, jobs: RemoteJobs) -> Instance:
     return instance
 
 
-def _still(payload):
-    """A check while the execution still runs."""
-    return {"pending": payload["execution"]}
-
-
 def test_training_waits_for_each_execution_and_checks_until_its_outcome():
     jobs = RemoteJobs({
-        "prepare_training": [[_still, {"epochs": 20, "epochsPerChunk": 10}]],
-        "train_chunk": [[_still, _still, lambda p: {"epochsDone": p["untilEpoch"]}],
+        "prepare_training": [[still, {"epochs": 20, "epochsPerChunk": 10}]],
+        "train_chunk": [[still, still, lambda p: {"epochsDone": p["untilEpoch"]}],
                         [lambda p: {"epochsDone": p["untilEpoch"]}]],
         "finalize_training": [[{"status": "READY"}]],
     })
@@ -85,7 +54,7 @@ def test_training_waits_for_each_execution_and_checks_until_its_outcome():
 def test_a_lost_execution_is_started_again_and_its_job_resumes():
     jobs = RemoteJobs({
         "prepare_training": [[{"epochs": 10, "epochsPerChunk": 10}]],
-        "train_chunk": [[_still, {"lost": "execution train_chunk-1 ended Failed: CUDA error"}],
+        "train_chunk": [[still, {"lost": "execution train_chunk-1 ended Failed: CUDA error"}],
                         [{"epochsDone": 10}]],
         "finalize_training": [[{"status": "READY"}]],
     })
@@ -112,7 +81,7 @@ def test_executions_lost_again_and_again_fail_the_model():
 
 def test_a_data_error_found_by_a_check_fails_the_result_without_retry():
     error = {"code": "FileNotExist", "message": "the data blob does not exist"}
-    jobs = RemoteJobs({"run_batch_detection": [[_still, {"error": error}]]})
+    jobs = RemoteJobs({"run_batch_detection": [[still, {"error": error}]]})
     instance = _replay("detect_batch_orchestrator", {"resultId": "r1"}, jobs)
 
     assert instance.output == {"resultId": "r1", "status": "FAILED", "error": error}
@@ -140,23 +109,9 @@ def test_jobs_answered_at_once_take_no_timer():
     assert not [e for e in instance.history if e["EventType"] == Event.TIMER_CREATED]
 
 
-class TimedContext(FakeContext):
-    """FakeContext with a clock and durable timers: records how long each timer waits."""
-
-    def __init__(self, input_, respond):
-        super().__init__(input_, respond)
-        self.current_utc_datetime = datetime(2026, 1, 1, tzinfo=timezone.utc)
-        self.waits: list[float] = []
-
-    def create_timer(self, fire_at: datetime) -> FakeTask:
-        self.waits.append((fire_at - self.current_utc_datetime).total_seconds())
-        self.current_utc_datetime = fire_at
-        return FakeTask(None)
-
-
 def test_waits_grow_from_ten_seconds_to_the_poll_interval_and_restart_after_a_loss():
-    jobs = RemoteJobs({"run_batch_detection": [[_still] * 5 + [{"lost": "gone"}],
-                                               [_still, {"status": "READY", "results": 3}]]}, poll_seconds=60)
+    jobs = RemoteJobs({"run_batch_detection": [[still] * 5 + [{"lost": "gone"}],
+                                               [still, {"status": "READY", "results": 3}]]}, poll_seconds=60)
     context = TimedContext({"resultId": "r2"}, jobs.answer)
     output = run_orchestrator(detection.detect_batch_orchestrator, context)
 

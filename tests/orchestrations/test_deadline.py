@@ -12,8 +12,7 @@ import pytest
 from devhost.replay import Instance, ReplayRunner
 from orchestrations import detection
 from orchestrations.deadline import TIMEOUT_CODE, overdue, with_deadline
-from orchestration_fakes import indexed_functions, run_orchestrator
-from test_containerapps_orchestration import RemoteJobs, TimedContext, _still
+from orchestration_fakes import RemoteJobs, TimedContext, indexed_functions, run_orchestrator, still
 
 FUNCTIONS = indexed_functions()
 pytestmark = pytest.mark.usefixtures("fast_retries")
@@ -80,7 +79,7 @@ def test_a_training_within_its_deadline_runs_to_the_end():
 
 
 def test_a_detection_stops_waiting_on_its_execution_at_the_deadline():
-    jobs = RemoteJobs({"run_batch_detection": [[_still]]}, poll_seconds=60)
+    jobs = RemoteJobs({"run_batch_detection": [[still]]}, poll_seconds=60)
     deadline = with_deadline({}, 5, now=T0)["deadline"]
     context = TimedContext({"resultId": "r1", "deadline": deadline}, jobs.answer)
     context.current_utc_datetime = T0
@@ -93,7 +92,7 @@ def test_a_detection_stops_waiting_on_its_execution_at_the_deadline():
 
 
 def test_without_a_deadline_a_detection_waits_as_long_as_its_execution_runs():
-    jobs = RemoteJobs({"run_batch_detection": [[_still] * 40 + [{"status": "READY"}]]}, poll_seconds=600)
+    jobs = RemoteJobs({"run_batch_detection": [[still] * 40 + [{"status": "READY"}]]}, poll_seconds=600)
     context = TimedContext({"resultId": "r2"}, jobs.answer)
     assert run_orchestrator(detection.detect_batch_orchestrator, context) == {"resultId": "r2", "status": "READY"}
     assert sum(context.waits) > 5 * 3600
